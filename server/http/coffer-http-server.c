@@ -31,6 +31,8 @@ typedef struct
   GObject          *stream;   /* weak: libsoup owns it */
   GSocketAddress   *remote;   /* the key: libsoup hands this same object back */
   SoupServerMessage *waiting;  /* weak: the message waiting for its headers */
+  SoupServerMessage *last;     /* the last answered message, while its connection lives */
+  gulong            last_disconnected_id;
   GSource          *eof_watch;
   guint             n_requests;
   guint             header_timer;
@@ -68,10 +70,20 @@ static const gint64 latency_bounds_usec[] = {
 };
 
 static void
+connection_forget_last (Connection *connection)
+{
+  if (connection->last == NULL)
+    return;
+  g_clear_signal_handler (&connection->last_disconnected_id, connection->last);
+  g_clear_object (&connection->last);
+}
+
+static void
 connection_free (gpointer data)
 {
   Connection *connection = data;
 
+  connection_forget_last (connection);
   g_clear_handle_id (&connection->header_timer, g_source_remove);
   if (connection->eof_watch)
     {
@@ -304,6 +316,7 @@ answer_early (gpointer data)
 
   answer = g_new0 (EarlyAnswer, 1);
   answer->bytes = serialize_response (message);
+  g_object_set_data (G_OBJECT (message), "coffer-early", GINT_TO_POINTER (1));
   finish_message (self, message, FALSE);
   answer->stream = soup_server_message_steal_connection (message);
   if (answer->stream == NULL)
@@ -461,12 +474,17 @@ end_waiting_connection (Connection *connection,
       g_source_destroy (connection->eof_watch);
       g_clear_pointer (&connection->eof_watch, g_source_unref);
     }
-  if (connection->waiting == NULL)
+  if (connection->waiting)
+    stream = soup_server_message_steal_connection (connection->waiting);
+  else if (connection->last)
     {
-      g_socket_shutdown (connection->socket, TRUE, TRUE, NULL);
-      return;
+      g_autoptr (SoupServerMessage) last = g_object_ref (connection->last);
+
+      connection_forget_last (connection);
+      stream = soup_server_message_steal_connection (last);
     }
-  stream = soup_server_message_steal_connection (connection->waiting);
+  else
+    g_socket_shutdown (connection->socket, TRUE, TRUE, NULL);
   if (stream)
     g_io_stream_close (stream, NULL, NULL);
 }
@@ -501,6 +519,29 @@ on_idle_readable (GSocket      *socket,
   return G_SOURCE_REMOVE;
 }
 
+static void
+watch_idle_connection (Connection *connection,
+                       guint       timeout_s)
+{
+  g_clear_handle_id (&connection->header_timer, g_source_remove);
+  connection->header_timer = g_timeout_add_seconds (timeout_s, on_header_timeout, connection);
+  if (connection->eof_watch == NULL)
+    {
+      connection->eof_watch = g_socket_create_source (connection->socket,
+                                                      G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+      g_source_set_callback (connection->eof_watch,
+                             (GSourceFunc) (void (*) (void)) on_idle_readable, connection, NULL);
+      g_source_attach (connection->eof_watch, NULL);
+    }
+}
+
+static void
+on_last_disconnected (SoupServerMessage *message,
+                      Connection        *connection)
+{
+  connection_forget_last (connection);
+}
+
 static Connection *
 connection_for_message (CofferHttpServer  *self,
                         SoupServerMessage *message)
@@ -528,6 +569,7 @@ on_got_headers (SoupServerMessage *message,
         g_object_remove_weak_pointer (G_OBJECT (connection->waiting),
                                       (gpointer *) &connection->waiting);
       connection->waiting = NULL;
+      connection_forget_last (connection);
       connection->in_request = TRUE;
     }
   self->in_flight++;
@@ -565,18 +607,8 @@ on_request_started (SoupServer        *soup,
     }
   /* The first request must arrive within the header timeout; a kept-alive
    * connection may wait for its next request up to the idle timeout. */
-  connection->header_timer =
-    g_timeout_add_seconds (connection->n_requests == 1 ? self->header_timeout_s
-                                                       : self->idle_timeout_s,
-                           on_header_timeout, connection);
-  if (connection->eof_watch == NULL)
-    {
-      connection->eof_watch = g_socket_create_source (connection->socket,
-                                                      G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-      g_source_set_callback (connection->eof_watch, (GSourceFunc) (void (*) (void)) on_idle_readable,
-                             connection, NULL);
-      g_source_attach (connection->eof_watch, NULL);
-    }
+  watch_idle_connection (connection, connection->n_requests == 1 ? self->header_timeout_s
+                                                                 : self->idle_timeout_s);
 }
 
 static void
@@ -629,9 +661,22 @@ finish_message (CofferHttpServer  *self,
   g_object_set_data (G_OBJECT (message), "coffer-in-flight", NULL);
   g_hash_table_remove (self->in_flight_messages, message);
   self->in_flight--;
-  if (connection)
-    connection->in_request = FALSE;
   log_request (self, message, aborted);
+  if (connection == NULL)
+    return;
+
+  /* Between requests libsoup 3.2 does not notice a client hanging up, so we
+   * watch the connection ourselves, holding the last message to take the
+   * connection back from libsoup with. */
+  connection->in_request = FALSE;
+  connection_forget_last (connection);
+  if (aborted || g_object_get_data (G_OBJECT (message), "coffer-early"))
+    return;
+  connection->last = g_object_ref (message);
+  connection->last_disconnected_id = g_signal_connect (message, "disconnected",
+                                                       G_CALLBACK (on_last_disconnected),
+                                                       connection);
+  watch_idle_connection (connection, self->idle_timeout_s);
 }
 
 static void
@@ -655,7 +700,6 @@ update_accepting (CofferHttpServer *self)
 {
   guint open = g_hash_table_size (self->connections);
 
-  coffer_metrics_set (self->metrics, "coffer_http_connections_open", NULL, open);
   if (self->stopping)
     return;
   if (!self->accepting_paused && open >= self->max_connections)
@@ -762,6 +806,22 @@ add_keepalive_listener (CofferHttpServer  *self,
   return soup_server_listen_socket (self->soup, socket, 0, error);
 }
 
+static void
+collect_connections (GString  *out,
+                     gpointer  user_data)
+{
+  CofferHttpServer *self = user_data;
+
+  g_string_append_printf (out,
+                          "# HELP coffer_http_connections_open Client connections open now.\n"
+                          "# TYPE coffer_http_connections_open gauge\n"
+                          "coffer_http_connections_open %u\n"
+                          "# HELP coffer_http_requests_in_flight Requests being handled now.\n"
+                          "# TYPE coffer_http_requests_in_flight gauge\n"
+                          "coffer_http_requests_in_flight %u\n",
+                          g_hash_table_size (self->connections), self->in_flight);
+}
+
 CofferHttpServer *
 coffer_http_server_new (CofferRouter                  *router,
                         CofferMetrics                 *metrics,
@@ -816,11 +876,9 @@ coffer_http_server_new (CofferRouter                  *router,
   coffer_metrics_register_histogram (metrics, "coffer_http_request_duration_seconds",
                                      "Time from request headers to the answer, by route.",
                                      latency_bounds_usec, G_N_ELEMENTS (latency_bounds_usec));
-  coffer_metrics_register_gauge (metrics, "coffer_http_connections_open",
-                                 "Client connections open now.");
   coffer_metrics_register_counter (metrics, "coffer_http_connections_total",
                                    "Client connections accepted since start.");
-  coffer_metrics_set (metrics, "coffer_http_connections_open", NULL, 0);
+  coffer_metrics_add_collector (metrics, collect_connections, self);
 
   self->soup = soup_server_new ("server-header", "coffer-server/" PACKAGE_VERSION, NULL);
   soup_server_add_early_handler (self->soup, NULL, early_handler, self, NULL);
