@@ -9,6 +9,14 @@ COFFER_PACKAGES=(
   librsvg2-common curl ca-certificates glib-networking
 )
 
+# Quiet when all is well; the compiler's words when not.
+run_quietly() {
+  local log
+  log=$(mktemp)
+  if ! "$@" >"$log" 2>&1; then cat "$log" >&2; rm -f "$log"; return 1; fi
+  rm -f "$log"
+}
+
 say() { printf '\033[1m%s\033[0m\n' "$*" >&2; }
 
 # Installs what is missing: with apt-get when root, otherwise prints the one

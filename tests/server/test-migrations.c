@@ -101,7 +101,6 @@ test_refuses_when_an_applied_file_changed (void)
 {
   g_autofree char *conninfo = coffer_test_pg_create_database (coffer_test_pg_get_shared (), TRUE);
   g_autofree char *err = NULL, *status_out = NULL;
-  g_autoptr (GError) error = NULL;
   g_autofree char *url = g_strdup_printf ("COFFER_DATABASE_URL=%s", conninfo);
   const char * const env[] = { url, NULL };
   const char * const serve[] = { "serve", NULL };
@@ -125,7 +124,6 @@ test_concurrent_runs_apply_each_migration_once (void)
 {
   g_autofree char *conninfo = coffer_test_pg_create_database (coffer_test_pg_get_shared (), FALSE);
   g_autoptr (GPtrArray) files = sql_files ();
-  g_autofree char *url = g_strdup_printf ("COFFER_DATABASE_URL=%s", conninfo);
   const char *argv[] = { g_getenv ("COFFER_TEST_SERVER_BINARY"), "migrate", NULL };
   char **envp = g_environ_setenv (g_get_environ (), "COFFER_DATABASE_URL", conninfo, TRUE);
   g_autofree char *count = NULL;
