@@ -17,6 +17,7 @@ typedef struct
 static const Command commands[] = {
   { "serve", coffer_command_serve, "Run the server (the default)" },
   { "migrate", coffer_command_migrate, "Apply pending database migrations, or list them" },
+  { "events", coffer_command_events, "List the Stripe event inbox, or replay a parked event" },
   { "config", coffer_command_config, "Print the effective configuration, secrets hidden" },
   { "version", coffer_command_version, "Print the version" },
 };

@@ -69,7 +69,16 @@ test_defaults_every_key_has_its_default (void)
   gsize n_keys;
   const CofferConfigKey *keys = coffer_config_get_keys (&n_keys);
 
-  g_assert_cmpuint (n_keys, ==, 23);
+  g_assert_cmpuint (n_keys, >, 0);
+  /* Every key once; each section's keys together (the printed file groups them). */
+  for (gsize i = 0; i < n_keys; i++)
+    for (gsize j = i + 1; j < n_keys; j++)
+      {
+        g_assert_false (g_str_equal (keys[i].section, keys[j].section) &&
+                        g_str_equal (keys[i].name, keys[j].name));
+        if (j > i + 1 && g_str_equal (keys[i].section, keys[j].section))
+          g_assert_cmpstr (keys[j - 1].section, ==, keys[i].section);
+      }
   for (gsize i = 0; i < n_keys; i++)
     {
       const CofferConfigKey *key = &keys[i];

@@ -13,6 +13,9 @@
 #include "health/coffer-health-routes.h"
 #include "http/coffer-http-server.h"
 #include "log/coffer-log.h"
+#include "webhook/coffer-inbox.h"
+#include "webhook/coffer-webhook-routes.h"
+#include "webhook/coffer-webhook-worker.h"
 
 #include <glib-unix.h>
 #include <signal.h>
@@ -108,6 +111,10 @@ coffer_command_serve (int    argc,
   g_autoptr (CofferRouter) router = NULL;
   g_autoptr (CofferHttpServer) http = NULL;
   g_autoptr (CofferClock) clock = NULL;
+  g_autoptr (CofferInbox) inbox = NULL;
+  g_autoptr (CofferWebhookWorker) worker = NULL;
+  CofferWebhookRoutes *webhook_routes;
+  CofferWebhookWorkerOptions worker_options = { 0 };
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) addresses = NULL;
@@ -161,8 +168,23 @@ coffer_command_serve (int    argc,
   context.migrator = migrator;
   context.started_usec = coffer_clock_now_usec (clock);
 
+  inbox = coffer_inbox_new (coffer_config_get_string (config, "database", "url"),
+                            coffer_config_get_string (config, "database", "password"), 2,
+                            coffer_inbox_mode_for_key (coffer_config_get_string (config, "stripe",
+                                                                                 "secret_key")));
+
   router = coffer_router_new ();
   coffer_health_routes_register (router, &context);
+  webhook_routes = coffer_webhook_routes_register (router, &context, inbox);
+
+  worker_options.conninfo = coffer_config_get_string (config, "database", "url");
+  worker_options.password = coffer_config_get_string (config, "database", "password");
+  worker_options.n_threads = (guint) coffer_config_get_int (config, "webhook", "workers");
+  worker_options.max_attempts = (guint) coffer_config_get_int (config, "webhook", "max_attempts");
+  worker_options.retry_base_s = (guint) coffer_config_get_int (config, "webhook", "retry_base");
+  worker_options.retry_max_s = (guint) coffer_config_get_int (config, "webhook", "retry_max");
+  worker_options.statement_timeout_ms = (guint) coffer_config_get_int (config, "database",
+                                                                       "statement_timeout");
 
   options.listen = coffer_config_get_string_list (config, "server", "listen");
   options.max_connections = (guint) coffer_config_get_int (config, "server", "max_connections");
@@ -175,9 +197,13 @@ coffer_command_serve (int    argc,
   if (http == NULL || !coffer_http_server_start (http, &error))
     {
       g_critical ("Cannot start: %s", error->message);
+      coffer_webhook_routes_free (webhook_routes);
+      coffer_inbox_close (inbox);
       coffer_db_pool_close (pool);
       return 1;
     }
+
+  worker = coffer_webhook_worker_new (&worker_options, clock, metrics);
 
   loop = g_main_loop_new (NULL, FALSE);
   state.loop = loop;
@@ -208,10 +234,13 @@ coffer_command_serve (int    argc,
   g_source_remove (sigint_id);
   g_clear_handle_id (&state.drain_source, g_source_remove);
   coffer_http_server_close (http);
+  coffer_webhook_worker_stop (worker);
+  coffer_inbox_close (inbox);
   coffer_db_pool_close (pool);
   /* Let libsoup finish closing connections before the objects go. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
+  coffer_webhook_routes_free (webhook_routes);
   g_message ("Stopped");
   return 0;
 }

@@ -13,6 +13,8 @@ int coffer_command_config  (int    argc,
                             char **argv);
 int coffer_command_version (int    argc,
                             char **argv);
+int coffer_command_events  (int    argc,
+                            char **argv);
 
 /* Shared by the commands: the configuration named by --config (or the
  * default), with the environment applied; prints the error and returns NULL. */

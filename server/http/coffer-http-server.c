@@ -240,10 +240,20 @@ request_for_message (SoupServerMessage *message)
   return g_object_get_data (G_OBJECT (message), "coffer-request");
 }
 
+/* After an early answer the client may still be sending its body. Closing at
+ * once would make the kernel reset the connection and the client could lose
+ * the answer, so the rest is read and dropped for a little while first
+ * ("lingering close", as nginx does), within these bounds. */
+#define LINGER_BYTES (64 * 1024 * 1024)
+#define LINGER_USEC (5 * G_USEC_PER_SEC)
+
 typedef struct
 {
   GIOStream *stream;
   GBytes    *bytes;
+  char      *drain;
+  gsize      drained;
+  gint64     deadline;
 } EarlyAnswer;
 
 static void
@@ -251,6 +261,7 @@ early_answer_free (EarlyAnswer *answer)
 {
   g_clear_object (&answer->stream);
   g_clear_pointer (&answer->bytes, g_bytes_unref);
+  g_free (answer->drain);
   g_free (answer);
 }
 
@@ -264,15 +275,45 @@ on_early_answer_closed (GObject      *stream,
 }
 
 static void
+on_early_drained (GObject      *in,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  EarlyAnswer *answer = data;
+  gssize got = g_input_stream_read_finish (G_INPUT_STREAM (in), result, NULL);
+
+  if (got > 0 && answer->drained + (gsize) got < LINGER_BYTES &&
+      g_get_monotonic_time () < answer->deadline)
+    {
+      answer->drained += got;
+      g_input_stream_read_async (G_INPUT_STREAM (in), answer->drain, 65536, G_PRIORITY_LOW,
+                                 NULL, on_early_drained, answer);
+      return;
+    }
+  g_io_stream_close_async (answer->stream, G_PRIORITY_DEFAULT, NULL, on_early_answer_closed,
+                           answer);
+}
+
+static void
 on_early_answer_written (GObject      *out,
                          GAsyncResult *result,
                          gpointer      data)
 {
   EarlyAnswer *answer = data;
 
-  g_output_stream_write_all_finish (G_OUTPUT_STREAM (out), result, NULL, NULL);
-  g_io_stream_close_async (answer->stream, G_PRIORITY_DEFAULT, NULL, on_early_answer_closed,
-                           answer);
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (out), result, NULL, NULL) ||
+      !G_IS_SOCKET_CONNECTION (answer->stream))
+    {
+      g_io_stream_close_async (answer->stream, G_PRIORITY_DEFAULT, NULL, on_early_answer_closed,
+                               answer);
+      return;
+    }
+  g_socket_shutdown (g_socket_connection_get_socket (G_SOCKET_CONNECTION (answer->stream)),
+                     FALSE, TRUE, NULL);
+  answer->drain = g_malloc (65536);
+  answer->deadline = g_get_monotonic_time () + LINGER_USEC;
+  g_input_stream_read_async (g_io_stream_get_input_stream (answer->stream), answer->drain, 65536,
+                             G_PRIORITY_LOW, NULL, on_early_drained, answer);
 }
 
 /* The whole answer as bytes on the wire: the status line, the headers the

@@ -19,6 +19,7 @@ struct _CofferTestPg
   char    *port;
   char    *directory; /* NULL when the cluster belongs to someone else */
   gboolean running;
+  gboolean template_migrated; /* by this process */
 };
 
 static CofferTestPg *shared;
@@ -188,19 +189,26 @@ coffer_test_pg_query_value (const char *conninfo,
   return value;
 }
 
-/* Migrates coffer_template once per cluster, under an advisory lock so that
- * test programs running in parallel wait for the first one. */
+/* Brings coffer_template up to date with this build (once per test process:
+ * a cluster kept from an older build gets the newer migrations), then clones
+ * it. Both under an advisory lock: CREATE DATABASE … TEMPLATE fails while
+ * anyone else is connected to the template. */
 static void
-ensure_template (CofferTestPg *self)
+clone_template (CofferTestPg *self,
+                const char   *name)
 {
   g_autofree char *admin = conninfo_for (self, "postgres");
   g_autofree char *template = conninfo_for (self, "coffer_template");
+  g_autofree char *sql = NULL;
   PGconn *conn = coffer_test_pg_connect (admin);
   PGresult *result;
 
   PQclear (PQexec (conn, "SELECT pg_advisory_lock (4242)"));
   result = PQexec (conn, "SELECT 1 FROM pg_database WHERE datname = 'coffer_template'");
   if (PQntuples (result) == 0)
+    PQclear (PQexec (conn, "CREATE DATABASE coffer_template"));
+  PQclear (result);
+  if (!self->template_migrated)
     {
       const char *server = g_getenv ("COFFER_TEST_SERVER_BINARY");
       g_autofree char *env_url = g_strdup_printf ("COFFER_DATABASE_URL=%s", template);
@@ -211,13 +219,17 @@ ensure_template (CofferTestPg *self)
       int status;
 
       g_assert_nonnull (server);
-      PQclear (PQexec (conn, "CREATE DATABASE coffer_template"));
       if (!g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
                          &status, &error) ||
           !g_spawn_check_wait_status (status, &error))
         g_error ("Could not migrate the template database: %s\n%s", error->message, err);
-      PQclear (PQexec (conn, "ALTER DATABASE coffer_template WITH is_template true"));
+      self->template_migrated = TRUE;
     }
+  /* The name is ours, made of digits and letters: safe as an identifier. */
+  sql = g_strdup_printf ("CREATE DATABASE %s TEMPLATE coffer_template", name);
+  result = PQexec (conn, sql);
+  if (PQresultStatus (result) != PGRES_COMMAND_OK)
+    g_error ("%s failed: %s", sql, PQerrorMessage (conn));
   PQclear (result);
   PQclear (PQexec (conn, "SELECT pg_advisory_unlock (4242)"));
   PQfinish (conn);
@@ -235,9 +247,12 @@ coffer_test_pg_create_database (CofferTestPg *self,
   g_autofree char *sql = NULL;
 
   if (migrated)
-    ensure_template (self);
-  /* The name is ours, made of digits and letters: safe as an identifier. */
-  sql = g_strdup_printf ("CREATE DATABASE %s%s", name, migrated ? " TEMPLATE coffer_template" : "");
-  coffer_test_pg_exec (admin, sql);
+    clone_template (self, name);
+  else
+    {
+      /* The name is ours, made of digits and letters: safe as an identifier. */
+      sql = g_strdup_printf ("CREATE DATABASE %s", name);
+      coffer_test_pg_exec (admin, sql);
+    }
   return conninfo_for (self, name);
 }
