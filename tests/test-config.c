@@ -410,7 +410,7 @@ test_file_rejects_unknown_names_with_hint (void)
   g_autoptr(GError) error = NULL;
 
   g_assert_cmpstr (section, ==, "Unknown section [databse] in " ORIGIN ", line 1; expected "
-                   "one of [server], [database], [log], [stripe], [smtp]");
+                   "one of [server], [database], [log], [stripe], [webhook], [smtp]");
   g_assert_cmpstr (typo, ==, "Unknown key [server] max_conections in " ORIGIN ", line 3; "
                    "did you mean max_connections?");
   g_assert_cmpstr (elsewhere, ==, "Unknown key [server] pool_size in " ORIGIN ", line 2; "
