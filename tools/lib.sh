@@ -6,7 +6,7 @@ COFFER_PACKAGES=(
   libglib2.0-dev libglib2.0-bin libsoup-3.0-dev libjson-glib-dev libpq-dev
   libcurl4-openssl-dev libssl-dev libgtk-4-dev libadwaita-1-dev libsystemd-dev
   gettext desktop-file-utils appstream postgresql xvfb xauth dbus-daemon
-  librsvg2-common curl ca-certificates glib-networking
+  librsvg2-common curl ca-certificates glib-networking openssl
 )
 
 # Quiet when all is well; the compiler's words when not.

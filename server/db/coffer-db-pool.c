@@ -69,7 +69,7 @@ coffer_db_connect (const char  *conninfo,
                    const char  *application_name,
                    GError     **error)
 {
-  g_autofree char *options = g_strdup_printf ("-c statement_timeout=%u -c TimeZone=UTC",
+  g_autofree char *options = g_strdup_printf ("-c statement_timeout=%u -c TimeZone=UTC -c client_min_messages=warning",
                                               statement_timeout_ms);
   g_autofree char *timeout = g_strdup_printf ("%u", connect_timeout_s);
   /* dbname is expanded first; the keywords after it override what it says. */

@@ -991,8 +991,12 @@ coffer_http_server_stop_accepting (CofferHttpServer *self)
   if (self->stopping)
     return;
   self->stopping = TRUE;
-  g_socket_service_stop (self->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+  /* A server that failed half-way through construction has no service. */
+  if (self->service)
+    {
+      g_socket_service_stop (self->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+    }
 
   g_hash_table_iter_init (&iter, self->in_flight_messages);
   while (g_hash_table_iter_next (&iter, (gpointer *) &message, NULL))
