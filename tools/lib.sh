@@ -2,7 +2,7 @@
 
 # Debian 12 packages the build, the tests and the demo need.
 COFFER_PACKAGES=(
-  build-essential clang meson ninja-build pkg-config
+  build-essential clang libclang-rt-14-dev meson ninja-build pkg-config
   libglib2.0-dev libglib2.0-bin libsoup-3.0-dev libjson-glib-dev libpq-dev
   libcurl4-openssl-dev libssl-dev libgtk-4-dev libadwaita-1-dev libsystemd-dev
   gettext desktop-file-utils appstream postgresql xvfb xauth dbus-daemon
