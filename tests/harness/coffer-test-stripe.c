@@ -23,6 +23,19 @@ coffer_test_stripe_shared_path (const char *relative)
   return g_steal_pointer (&path);
 }
 
+/* Whether Stripe's example events are beside this checkout; when not, the
+ * current test is marked skipped with the reason. */
+gboolean
+coffer_test_stripe_have_events (void)
+{
+  g_autofree char *path = coffer_test_stripe_shared_path ("events/invoice.paid.json");
+
+  if (path == NULL)
+    g_test_skip ("../shared/stripe/ is not beside this checkout: Stripe's example events "
+                 "are needed to build realistic webhooks");
+  return path != NULL;
+}
+
 char *
 coffer_test_stripe_sign (const char *payload,
                          gsize       length,

@@ -5,7 +5,8 @@
 
 G_BEGIN_DECLS
 
-char *coffer_test_stripe_shared_path  (const char *relative);
+char    *coffer_test_stripe_shared_path  (const char *relative);
+gboolean coffer_test_stripe_have_events (void);
 char *coffer_test_stripe_sign         (const char *payload,
                                        gsize       length,
                                        const char *secret,

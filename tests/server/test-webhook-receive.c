@@ -46,17 +46,6 @@ fixture_teardown (Fixture       *fixture,
   g_free (fixture->conninfo);
 }
 
-static gboolean
-have_stripe_material (void)
-{
-  g_autofree char *path = coffer_test_stripe_shared_path ("events/invoice.paid.json");
-
-  if (path == NULL)
-    g_test_skip ("../shared/stripe/ is not beside this checkout: Stripe's example events "
-                 "are needed to build realistic webhooks");
-  return path != NULL;
-}
-
 static guint
 post (Fixture     *fixture,
       const char  *payload,
@@ -114,7 +103,7 @@ test_stores_a_signed_event (Fixture       *fixture,
   g_autofree char *event = NULL, *body = NULL, *stored = NULL, *status = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("invoice.paid.json", "evt_test_stores_1", now);
   g_assert_cmpuint (post_signed (fixture, event, SECRET, now, &body), ==, 200);
@@ -138,7 +127,7 @@ test_duplicate_is_acknowledged_without_a_second_row (Fixture       *fixture,
   g_autofree char *event = NULL, *first = NULL, *second = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("customer.created.json", "evt_test_duplicate", now);
   g_assert_cmpuint (post_signed (fixture, event, SECRET, now, &first), ==, 200);
@@ -154,7 +143,7 @@ test_older_secret_still_verifies_while_rolling (Fixture       *fixture,
   g_autofree char *event = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("customer.created.json", "evt_test_old_secret", now);
   g_assert_cmpuint (post_signed (fixture, event, SECRET_OLD, now, NULL), ==, 200);
@@ -172,7 +161,7 @@ test_bad_signatures_are_refused_and_nothing_stored (Fixture       *fixture,
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint status;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("invoice.paid.json", "evt_test_bad_signature", now);
 
@@ -213,7 +202,7 @@ test_signed_junk_is_refused_and_nothing_stored (Fixture       *fixture,
   g_autoptr (GString) deep = g_string_new ("{\"id\":\"evt_deep\",\"object\":\"event\",\"x\":");
   static const char not_utf8[] = "{\"id\":\"evt_\xff\xfe\",\"type\":\"invoice.paid\"}";
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("invoice.paid.json", "evt_test_junk", now);
 
@@ -263,7 +252,7 @@ test_wrong_content_type_and_huge_body_are_refused (Fixture       *fixture,
   g_autofree char *event = NULL, *b1 = NULL, *b2 = NULL, *signature = NULL;
   g_autofree char *huge = NULL;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("invoice.paid.json", "evt_test_media", now);
   signature = coffer_test_stripe_sign (event, strlen (event), SECRET, now);
@@ -287,7 +276,7 @@ test_control_characters_in_the_signature_header_are_refused (Fixture       *fixt
   g_autofree char *event = NULL, *signature = NULL, *hostile = NULL, *body = NULL;
   guint status;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("invoice.paid.json", "evt_test_crlf", now);
   signature = coffer_test_stripe_sign (event, strlen (event), SECRET, now);
@@ -311,7 +300,7 @@ test_no_configured_secret_answers_503 (void)
   guint status;
 
   g_assert_no_error (error);
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("invoice.paid.json", "evt_test_no_secret", now);
   signature = coffer_test_stripe_sign (event, strlen (event), SECRET, now);
@@ -336,7 +325,7 @@ test_database_down_answers_503_and_recovers (void)
   guint status;
 
   g_assert_no_error (error);
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     {
       g_clear_pointer (&server, coffer_test_server_free);
       coffer_test_pg_free (pg);

@@ -31,17 +31,6 @@ typedef struct
   gint              acknowledged; /* atomic */
 } Load;
 
-static gboolean
-have_stripe_material (void)
-{
-  g_autofree char *path = coffer_test_stripe_shared_path ("events/invoice.paid.json");
-
-  if (path == NULL)
-    g_test_skip ("../shared/stripe/ is not beside this checkout: Stripe's example events "
-                 "are needed to build realistic webhooks");
-  return path != NULL;
-}
-
 static void
 load_init (Load *load)
 {
@@ -156,7 +145,7 @@ test_sigkill_under_load_loses_nothing_and_applies_once (void)
   GThread *threads[N_SENDERS];
   guint acknowledged_before_kill = 0;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   load_init (&load);
   load.server = coffer_test_server_start (conninfo, env, &error);
@@ -225,7 +214,7 @@ test_database_stopped_under_load_never_acknowledges_unstored (void)
   GThread *threads[N_SENDERS];
   guint ok = 0, unavailable = 0;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     {
       coffer_test_pg_free (pg);
       return;

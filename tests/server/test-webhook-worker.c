@@ -43,17 +43,6 @@ fixture_teardown (Fixture       *fixture,
   g_free (fixture->url_env);
 }
 
-static gboolean
-have_stripe_material (void)
-{
-  g_autofree char *path = coffer_test_stripe_shared_path ("events/invoice.paid.json");
-
-  if (path == NULL)
-    g_test_skip ("../shared/stripe/ is not beside this checkout: Stripe's example events "
-                 "are needed to build realistic webhooks");
-  return path != NULL;
-}
-
 static void
 deliver (Fixture    *fixture,
          const char *payload)
@@ -104,7 +93,7 @@ test_stored_event_reaches_the_mirror (Fixture       *fixture,
 {
   g_autofree char *event = NULL, *status = NULL, *customers = NULL, *attempts = NULL;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("customer.created.json", "evt_worker_customer",
                                     g_get_real_time () / G_USEC_PER_SEC);
@@ -126,7 +115,7 @@ test_unknown_type_is_stored_and_ignored (Fixture       *fixture,
 {
   g_autofree char *event = NULL, *odd = NULL, *status = NULL;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("customer.created.json", "evt_worker_unknown",
                                     g_get_real_time () / G_USEC_PER_SEC);
@@ -147,7 +136,7 @@ test_unsupported_version_is_parked_listed_and_replayed (Fixture       *fixture,
   const char * const replay[] = { "events", "replay", "evt_worker_old_version", NULL };
   const char * const replay_unknown[] = { "events", "replay", "evt_no_such_event", NULL };
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("invoice.paid.json", "evt_worker_old_version",
                                     g_get_real_time () / G_USEC_PER_SEC);
@@ -183,7 +172,7 @@ test_metrics_count_webhooks_and_applied_events (Fixture       *fixture,
 {
   g_autofree char *event = NULL, *status = NULL, *body = NULL;
 
-  if (!have_stripe_material ())
+  if (!coffer_test_stripe_have_events ())
     return;
   event = coffer_test_stripe_event ("customer.created.json", "evt_worker_metrics",
                                     g_get_real_time () / G_USEC_PER_SEC);
