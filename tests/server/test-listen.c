@@ -113,6 +113,45 @@ test_ipv6_and_ipv4_at_once (void)
                     ==, 200);
 }
 
+static void
+test_connections_over_the_cap_wait_their_turn (void)
+{
+  g_autofree char *conninfo = coffer_test_pg_create_database (coffer_test_pg_get_shared (), TRUE);
+  const char * const env[] = { "COFFER_SERVER_MAX_CONNECTIONS=2", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CofferTestServer) server = coffer_test_server_start (conninfo, env, &error);
+  g_autoptr (GSocketConnection) first = NULL, second = NULL, third = NULL;
+  static const char request[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+  g_autofree char *headers = NULL;
+  char byte;
+  guint status = 0;
+
+  g_assert_no_error (error);
+  first = coffer_test_http_connect (server);
+  second = coffer_test_http_connect (server);
+  /* Both are served and kept alive: the server is at its cap. */
+  g_assert_true (coffer_test_http_send (first, request, sizeof request - 1));
+  g_free (coffer_test_http_read_response (first, NULL, NULL));
+  g_assert_true (coffer_test_http_send (second, request, sizeof request - 1));
+  g_free (coffer_test_http_read_response (second, NULL, NULL));
+
+  /* The kernel completes the third handshake, but the server does not take
+   * the connection while two are open. */
+  third = coffer_test_http_connect (server);
+  g_assert_true (coffer_test_http_send (third, request, sizeof request - 1));
+  g_socket_set_timeout (g_socket_connection_get_socket (third), 1);
+  g_assert_cmpint (g_socket_receive (g_socket_connection_get_socket (third), &byte, 1, NULL,
+                                     NULL),
+                   <, 0);
+
+  /* One leaves; the waiting one is served. */
+  g_io_stream_close (G_IO_STREAM (first), NULL, NULL);
+  g_socket_set_timeout (g_socket_connection_get_socket (third), 20);
+  headers = coffer_test_http_read_response (third, &status, NULL);
+  g_assert_nonnull (headers);
+  g_assert_cmpuint (status, ==, 200);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -123,6 +162,8 @@ main (int    argc,
   g_test_add_func ("/listen/half-a-tls-configuration-is-refused",
                    test_half_a_tls_configuration_is_refused);
   g_test_add_func ("/listen/ipv6", test_ipv6_and_ipv4_at_once);
+  g_test_add_func ("/listen/connections-over-the-cap-wait-their-turn",
+                   test_connections_over_the_cap_wait_their_turn);
 
   return g_test_run ();
 }
