@@ -63,12 +63,16 @@ CREATE TABLE customers (
 
 CREATE INDEX customers_email ON customers (lower (email));
 
--- Products are known by id from the prices that name them; their names come
--- with product events, which this migration does not handle yet.
+-- Products, known by id from the prices that name them; name and the rest
+-- come with product.* events (NULL until one is applied).
 CREATE TABLE products (
   id                  text COLLATE "C" PRIMARY KEY,          -- prod_…
   name                text,
+  description         text,
   active              boolean,
+  is_deleted          boolean NOT NULL DEFAULT false,
+  deleted_at          timestamptz,
+  stripe_created_at   timestamptz,
   stripe_state_at     timestamptz,
   stripe_state_rank   integer,
   stripe_state_event  text COLLATE "C",
@@ -76,13 +80,17 @@ CREATE TABLE products (
   updated_at          timestamptz NOT NULL DEFAULT now ()
 );
 
--- Prices, from the price objects embedded in subscription items (and in
--- invoice lines before basil). A price known only by id from an invoice line
--- has no state yet (stripe_state_at NULL) until a full object is seen.
+-- Prices. Stripe never changes a price's product, currency, amount, scheme or
+-- interval: those columns are filled from the first full price object seen
+-- (embedded in a subscription item, or in an invoice line before basil, or a
+-- price.* event) and never written again, so the many events that embed a
+-- price never lock its row. A price named by id only (an invoice line from
+-- basil on) has just its product until then. What can change (active,
+-- lookup_key, nickname, tax_behavior) comes with price.* events, under the
+-- ordering key (NULL until one is applied).
 CREATE TABLE prices (
   id                        text COLLATE "C" PRIMARY KEY,    -- price_…
   product_id                text COLLATE "C",
-  active                    boolean,
   currency                  currency_code,
   unit_amount               money_minor,                     -- NULL for tiered or custom amounts
   billing_scheme            text,                            -- per_unit, tiered
@@ -90,10 +98,13 @@ CREATE TABLE prices (
   recurring_interval        text,                            -- day, week, month, year
   recurring_interval_count  integer,
   recurring_usage_type      text,                            -- licensed, metered
+  stripe_created_at         timestamptz,                     -- NULL: known by id only
+  active                    boolean,
   lookup_key                text,
   nickname                  text,
   tax_behavior              text,
-  stripe_created_at         timestamptz,
+  is_deleted                boolean NOT NULL DEFAULT false,
+  deleted_at                timestamptz,
   stripe_state_at           timestamptz,
   stripe_state_rank         integer,
   stripe_state_event        text COLLATE "C",

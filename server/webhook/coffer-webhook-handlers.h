@@ -93,54 +93,49 @@ void                  coffer_webhook_catalog_bind         (CofferWebhookCatalog 
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CofferWebhookCatalog, coffer_webhook_catalog_free)
 
-/* The catalog's part of a handler's statement, CTEs to put after its own:
+/* The catalog's part of a handler's statement, CTEs to put after its own;
  * @full, @known and @products are the parameters bound by
- * coffer_webhook_catalog_bind(), @at, @event and @version those of the state
- * key. Prices with a full object take its state when newer (their own key,
- * rank 0); prices and products known only by id are inserted once and never
- * locked. Rows are written in id order, so that two transactions touching the
- * same prices lock them in the same order; and since a handler's main query
- * reads only its object's CTE, PostgreSQL writes the object's row first and
- * these after it. */
-#define COFFER_WEBHOOK_CATALOG_CTES(full, known, products, at, event, version) \
+ * coffer_webhook_catalog_bind(). What never changes about a price is written
+ * once, the first time it is seen: a price already complete is filtered out
+ * before the INSERT, so the many events embedding it never lock its row (an
+ * ON CONFLICT that finds the row locks it even when it updates nothing).
+ * Prices and products known by id are inserted once, never locked either.
+ * Rows are written in id order. What changes about a price or product comes
+ * with its own events (coffer-webhook-price.c, coffer-webhook-product.c). */
+#define COFFER_WEBHOOK_CATALOG_CTES(full, known, products) \
   "prices_full AS (" \
-  "  INSERT INTO prices AS p (id, product_id, active, currency, unit_amount, billing_scheme," \
-  "                           type, recurring_interval, recurring_interval_count," \
-  "                           recurring_usage_type, lookup_key, nickname, tax_behavior," \
-  "                           stripe_created_at, stripe_state_at, stripe_state_rank," \
-  "                           stripe_state_event, stripe_api_version)" \
-  "  SELECT x.id, x.product_id, x.active, x.currency, x.unit_amount, x.billing_scheme, x.type," \
-  "         x.recurring_interval, x.recurring_interval_count, x.recurring_usage_type," \
-  "         x.lookup_key, x.nickname, x.tax_behavior, to_timestamp (x.created)," \
-  "         to_timestamp (" at "::bigint), 0, " event ", " version \
-  "  FROM jsonb_to_recordset (" full "::jsonb) AS x (id text, product_id text, active boolean," \
-  "       currency text, unit_amount bigint, billing_scheme text, type text," \
-  "       recurring_interval text, recurring_interval_count integer," \
-  "       recurring_usage_type text, lookup_key text, nickname text, tax_behavior text," \
-  "       created bigint)" \
+  "  INSERT INTO prices AS p (id, product_id, currency, unit_amount, billing_scheme, type," \
+  "    recurring_interval, recurring_interval_count, recurring_usage_type, stripe_created_at)" \
+  "  SELECT x.id, x.product_id, x.currency, x.unit_amount, x.billing_scheme, x.type," \
+  "    x.recurring_interval, x.recurring_interval_count, x.recurring_usage_type," \
+  "    to_timestamp (x.created)" \
+  "  FROM jsonb_to_recordset (" full "::jsonb) AS x (id text, product_id text, currency text," \
+  "    unit_amount bigint, billing_scheme text, type text, recurring_interval text," \
+  "    recurring_interval_count integer, recurring_usage_type text, created bigint)" \
+  "  WHERE NOT EXISTS (SELECT FROM prices q" \
+  "                    WHERE q.id = x.id AND q.stripe_created_at IS NOT NULL)" \
   "  ORDER BY x.id" \
   "  ON CONFLICT (id) DO UPDATE SET" \
-  "    product_id = EXCLUDED.product_id, active = EXCLUDED.active," \
-  "    currency = EXCLUDED.currency, unit_amount = EXCLUDED.unit_amount," \
-  "    billing_scheme = EXCLUDED.billing_scheme, type = EXCLUDED.type," \
-  "    recurring_interval = EXCLUDED.recurring_interval," \
+  "    product_id = EXCLUDED.product_id, currency = EXCLUDED.currency," \
+  "    unit_amount = EXCLUDED.unit_amount, billing_scheme = EXCLUDED.billing_scheme," \
+  "    type = EXCLUDED.type, recurring_interval = EXCLUDED.recurring_interval," \
   "    recurring_interval_count = EXCLUDED.recurring_interval_count," \
   "    recurring_usage_type = EXCLUDED.recurring_usage_type," \
-  "    lookup_key = EXCLUDED.lookup_key, nickname = EXCLUDED.nickname," \
-  "    tax_behavior = EXCLUDED.tax_behavior, stripe_created_at = EXCLUDED.stripe_created_at, " \
-  COFFER_WEBHOOK_TAKE_STATE \
-  "  WHERE p.stripe_state_at IS NULL OR " COFFER_WEBHOOK_NEWER ("p") \
+  "    stripe_created_at = EXCLUDED.stripe_created_at, updated_at = now ()" \
+  "  WHERE p.stripe_created_at IS NULL" \
   "  RETURNING 1), " \
   "prices_known AS (" \
   "  INSERT INTO prices (id, product_id)" \
   "  SELECT x.id, x.product_id" \
   "  FROM jsonb_to_recordset (" known "::jsonb) AS x (id text, product_id text)" \
+  "  WHERE NOT EXISTS (SELECT FROM prices q WHERE q.id = x.id)" \
   "  ORDER BY x.id" \
   "  ON CONFLICT (id) DO NOTHING" \
   "  RETURNING 1), " \
   "products_known AS (" \
   "  INSERT INTO products (id)" \
   "  SELECT x.id FROM jsonb_array_elements_text (" products "::jsonb) AS x (id)" \
+  "  WHERE NOT EXISTS (SELECT FROM products q WHERE q.id = x.id)" \
   "  ORDER BY x.id" \
   "  ON CONFLICT (id) DO NOTHING" \
   "  RETURNING 1)"
@@ -177,6 +172,18 @@ gboolean coffer_webhook_checkout_session_apply  (const CofferWebhookEvent *event
                                                  CofferWebhookOutcome     *out_outcome,
                                                  GError                  **error);
 gboolean coffer_webhook_setup_intent_apply      (const CofferWebhookEvent *event,
+                                                 CofferWebhookOutcome     *out_outcome,
+                                                 GError                  **error);
+gboolean coffer_webhook_price_apply             (const CofferWebhookEvent *event,
+                                                 CofferWebhookOutcome     *out_outcome,
+                                                 GError                  **error);
+gboolean coffer_webhook_price_delete            (const CofferWebhookEvent *event,
+                                                 CofferWebhookOutcome     *out_outcome,
+                                                 GError                  **error);
+gboolean coffer_webhook_product_apply           (const CofferWebhookEvent *event,
+                                                 CofferWebhookOutcome     *out_outcome,
+                                                 GError                  **error);
+gboolean coffer_webhook_product_delete          (const CofferWebhookEvent *event,
                                                  CofferWebhookOutcome     *out_outcome,
                                                  GError                  **error);
 

@@ -76,7 +76,7 @@ static const char upsert_sql[] =
   COFFER_WEBHOOK_TAKE_STATE
   "  WHERE " COFFER_WEBHOOK_NEWER ("l")
   "  RETURNING 1), "
-  COFFER_WEBHOOK_CATALOG_CTES ("$34", "$35", "$36", "$29", "$31", "$32")
+  COFFER_WEBHOOK_CATALOG_CTES ("$34", "$35", "$36")
   " SELECT EXISTS (SELECT FROM invoice)";
 
 static const char upcoming_sql[] =

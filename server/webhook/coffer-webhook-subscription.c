@@ -77,7 +77,7 @@ static const char upsert_sql[] =
   COFFER_WEBHOOK_TAKE_STATE
   "  WHERE " COFFER_WEBHOOK_NEWER ("i")
   "  RETURNING 1), "
-  COFFER_WEBHOOK_CATALOG_CTES ("$31", "$32", "$33", "$26", "$28", "$29")
+  COFFER_WEBHOOK_CATALOG_CTES ("$31", "$32", "$33")
   " SELECT EXISTS (SELECT FROM subscription)";
 
 typedef struct

@@ -137,6 +137,13 @@ event_type (JsonObject *event)
   return json_object_get_string_member (event, "type");
 }
 
+static JsonObject *
+object_of (JsonObject *event)
+{
+  return json_object_get_object_member (json_object_get_object_member (event, "data"),
+                                        "object");
+}
+
 static gboolean
 is_handled (const char *type)
 {
@@ -469,9 +476,10 @@ static const struct
     "prod_PqDy1n5hpNsDPB|1|2026-08-03 09:16:42+00|2026-09-03 09:16:42+00" },
   { "customer.subscription.created",
     "SELECT id, product_id, currency, unit_amount, type, recurring_interval, "
-    "recurring_interval_count, lookup_key, active, stripe_state_at FROM prices",
+    "recurring_interval_count, stripe_created_at, lookup_key, active, stripe_state_at "
+    "FROM prices",
     "price_1qtDaCQk7RzB2mXedudr1yhT|prod_PqDy1n5hpNsDPB|USD|2000|recurring|month|1|"
-    "starter_monthly|t|2026-08-03 09:16:42+00" },
+    "2026-06-15 13:22:08+00|NULL|NULL|NULL" },
   { "customer.subscription.created", "SELECT id, name FROM products",
     "prod_PqDy1n5hpNsDPB|NULL" },
   { "customer.subscription.deleted",
@@ -506,10 +514,10 @@ static const struct
     "SELECT status, current_period_start, current_period_end FROM subscriptions",
     "active|2026-09-03 09:16:42+00|2026-10-03 09:16:42+00" },
   { "customer.subscription.updated",
-    "SELECT s.status, i.price_id, i.product_id, p.currency, p.unit_amount, p.lookup_key "
-    "FROM subscriptions s JOIN subscription_items i ON i.subscription_id = s.id "
-    "JOIN prices p ON p.id = i.price_id",
-    "active|price_1qtDarQk7RzB2mXe4aLO029o|prod_NbGCXVvGpMxit6|USD|5000|pro_monthly" },
+    "SELECT s.status, i.price_id, i.product_id, p.currency, p.unit_amount, "
+    "p.recurring_interval FROM subscriptions s "
+    "JOIN subscription_items i ON i.subscription_id = s.id JOIN prices p ON p.id = i.price_id",
+    "active|price_1qtDarQk7RzB2mXe4aLO029o|prod_NbGCXVvGpMxit6|USD|5000|month" },
   { "invoice.finalized",
     "SELECT id, status, number, currency, amount_due, amount_paid, amount_remaining, "
     "attempt_count, customer_id, subscription_id, billing_reason, collection_method, "
@@ -671,7 +679,7 @@ static const struct
   { "c-", "SELECT status, total, amount_paid, billing_reason FROM invoices",
     "paid|1474|1474|subscription_update" },
   { "c-", "SELECT price_id FROM current_subscription_items", "price_1qtDarQk7RzB2mXe4aLO029o" },
-  { "c-", "SELECT id, unit_amount, stripe_state_at IS NOT NULL FROM prices ORDER BY id",
+  { "c-", "SELECT id, unit_amount, stripe_created_at IS NOT NULL FROM prices ORDER BY id",
     "price_1qtDaCQk7RzB2mXedudr1yhT|NULL|f\nprice_1qtDarQk7RzB2mXe4aLO029o|5000|t" },
   { "d-", "SELECT status, cancel_at_period_end, canceled_at, ended_at FROM subscriptions",
     "canceled|t|2026-09-25 08:05:31+00|2026-10-03 09:16:42+00" },
@@ -905,14 +913,79 @@ test_removed_item_is_kept_out_of_the_current_state_in_any_order (Fixture       *
                "si_p1ENqHecFEsN7Q|price_1qtDaCQk7RzB2mXedudr1yhT|t|2026-09-03 10:17:53+00");
 }
 
-/* --- API versions ------------------------------------------------------------- */
-
+/* An event of @type, at @created, whose data.object is @object. */
 static JsonObject *
-object_of (JsonObject *event)
+wrap_event (const char *id,
+            const char *type,
+            gint64      created,
+            JsonObject *object)
 {
-  return json_object_get_object_member (json_object_get_object_member (event, "data"),
-                                        "object");
+  JsonObject *event = json_object_new ();
+  JsonObject *data = json_object_new ();
+
+  json_object_set_object_member (data, "object", json_object_ref (object));
+  json_object_set_string_member (event, "id", id);
+  json_object_set_string_member (event, "object", "event");
+  json_object_set_string_member (event, "api_version", COFFER_WEBHOOK_API_VERSION);
+  json_object_set_int_member (event, "created", created);
+  json_object_set_object_member (event, "data", data);
+  json_object_set_string_member (event, "type", type);
+  return event;
 }
+
+static void
+test_price_and_product_events_keep_what_changes (Fixture       *fixture,
+                                                 gconstpointer  data)
+{
+  g_autoptr (JsonObject) subscription_event = NULL, price = NULL, deactivated = NULL;
+  g_autoptr (JsonNode) product_node = NULL, renamed_node = NULL;
+  g_autoptr (GPtrArray) events = NULL;
+  g_autofree char *mirror = NULL;
+  JsonObject *item;
+
+  if (skip_without_stripe_files (fixture))
+    return;
+
+  /* The Starter price, as a subscription item embeds it. */
+  subscription_event = load_event ("customer.subscription.created");
+  item = json_array_get_object_element (
+    json_object_get_array_member (
+      json_object_get_object_member (object_of (subscription_event), "items"), "data"), 0);
+  price = copy_event (json_object_get_object_member (item, "price"));
+  deactivated = copy_event (price);
+  json_object_set_boolean_member (deactivated, "active", FALSE);
+  product_node = json_from_string ("{\"id\": \"prod_PqDy1n5hpNsDPB\", \"object\": \"product\","
+                                   "\"active\": true, \"created\": 1781529700,"
+                                   "\"description\": null, \"name\": \"Starter\"}", NULL);
+  renamed_node = json_from_string ("{\"id\": \"prod_PqDy1n5hpNsDPB\", \"object\": \"product\","
+                                   "\"active\": true, \"created\": 1781529700,"
+                                   "\"description\": \"Up to 3 seats\","
+                                   "\"name\": \"Starter (2026)\"}", NULL);
+
+  events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_ptr_array_add (events, wrap_event ("evt_test_product_created", "product.created", 1781529700,
+                                       json_node_get_object (product_node)));
+  g_ptr_array_add (events, wrap_event ("evt_test_price_created", "price.created", 1781529728,
+                                       price));
+  g_ptr_array_add (events, wrap_event ("evt_test_product_updated", "product.updated", 1784000000,
+                                       json_node_get_object (renamed_node)));
+  /* The subscription embeds the price as it was (active) after it changed:
+   * an embedded copy never overrides what a price event said. */
+  g_ptr_array_add (events, wrap_event ("evt_test_price_updated", "price.updated", 1784000100,
+                                       deactivated));
+  g_ptr_array_add (events, json_object_ref (subscription_event));
+
+  mirror = assert_any_order_gives_the_same_mirror (fixture, events);
+  assert_rows (fixture,
+               "SELECT id, product_id, currency, unit_amount, recurring_interval, active, "
+               "lookup_key, stripe_state_at, stripe_state_event FROM prices",
+               "price_1qtDaCQk7RzB2mXedudr1yhT|prod_PqDy1n5hpNsDPB|USD|2000|month|f|"
+               "starter_monthly|2026-07-14 03:35:00+00|evt_test_price_updated");
+  assert_rows (fixture, "SELECT id, name, description, active, is_deleted FROM products",
+               "prod_PqDy1n5hpNsDPB|Starter (2026)|Up to 3 seats|t|f");
+}
+
+/* --- API versions ------------------------------------------------------------- */
 
 static void
 test_pre_basil_subscription_has_its_period_on_the_subscription (Fixture       *fixture,
@@ -1010,8 +1083,8 @@ test_pre_basil_invoice_and_charge_name_their_links (Fixture       *fixture,
                "FROM invoice_lines",
                "price_1qtDaCQk7RzB2mXedudr1yhT|prod_PqDy1n5hpNsDPB|sub_1rAv6YQk7RzB2mXeZurtROva|"
                "si_p1ENqHecFEsN7Q|f");
-  assert_rows (fixture, "SELECT unit_amount, currency, lookup_key FROM prices",
-               "2000|USD|starter_monthly");
+  assert_rows (fixture, "SELECT unit_amount, currency, recurring_interval FROM prices",
+               "2000|USD|month");
   assert_rows (fixture,
                "SELECT a.invoice_id, v.invoice_id, a.decline_code FROM payment_attempts a "
                "JOIN invoice_payment_attempts v USING (charge_id)",
@@ -1346,6 +1419,9 @@ main (int    argc,
   g_test_add ("/webhook/apply/removed-item-is-kept-out-of-the-current-state-in-any-order",
               Fixture, NULL, fixture_set_up,
               test_removed_item_is_kept_out_of_the_current_state_in_any_order,
+              fixture_tear_down);
+  g_test_add ("/webhook/apply/price-and-product-events-keep-what-changes", Fixture, NULL,
+              fixture_set_up, test_price_and_product_events_keep_what_changes,
               fixture_tear_down);
   g_test_add ("/webhook/apply/pre-basil-subscription-has-its-period-on-the-subscription",
               Fixture, NULL, fixture_set_up,
