@@ -243,53 +243,127 @@ writer_connect (CofferInbox *self,
   return coffer_db_connect (self->conninfo, self->password, 10000, 5, name, error);
 }
 
-/* One transaction for the whole batch. Returns FALSE if nothing is known to
- * be committed; the items' tasks are then answered with @error. */
+static gboolean
+ensure_prepared (PGconn      *conn,
+                 GHashTable  *prepared,
+                 GError     **error)
+{
+  g_autoptr (PGresult) result = NULL;
+
+  if (g_hash_table_contains (prepared, "inbox_insert"))
+    return TRUE;
+  result = PQprepare (conn, "inbox_insert", insert_sql, 0, NULL);
+  if (!coffer_db_check_result (conn, result, "Could not prepare the inbox insert", error))
+    return FALSE;
+  g_hash_table_add (prepared, g_strdup ("inbox_insert"));
+  return TRUE;
+}
+
+/* Reads the next result of a pipelined statement and the NULL that ends it. */
+static PGresult *
+next_result (PGconn *conn)
+{
+  PGresult *result = PQgetResult (conn);
+
+  if (result && PQresultStatus (result) != PGRES_PIPELINE_SYNC)
+    {
+      PGresult *end;
+
+      /* Each statement's results end with a NULL; anything else is unexpected. */
+      while ((end = PQgetResult (conn)) != NULL)
+        PQclear (end);
+    }
+  return result;
+}
+
+/* One transaction for the whole batch, sent in libpq's pipeline mode: BEGIN,
+ * every insert and COMMIT go out together and come back together, one round
+ * trip and one WAL flush for the batch. Returns FALSE if nothing is known to
+ * be committed; the caller then answers every item with an error. */
 static gboolean
 insert_batch (PGconn      *conn,
               GHashTable  *prepared,
               GPtrArray   *items,
               GError     **error)
 {
-  g_autoptr (PGresult) begin = PQexec (conn, "BEGIN");
-  g_autoptr (PGresult) commit = NULL;
+  g_autoptr (GPtrArray) payloads = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) failure = NULL;
+  gboolean sent = TRUE;
 
-  if (!coffer_db_check_result (conn, begin, "Could not start the inbox transaction", error))
+  if (!ensure_prepared (conn, prepared, error))
     return FALSE;
-
   for (guint i = 0; i < items->len; i++)
+    g_object_set_data (G_OBJECT (((Item *) g_ptr_array_index (items, i))->task),
+                       "coffer-duplicate", NULL);
+  if (!PQenterPipelineMode (conn))
     {
-      Item *item = g_ptr_array_index (items, i);
-      g_autoptr (CofferDbQuery) query = coffer_db_query_new_prepared ("inbox_insert", insert_sql);
-      g_autoptr (PGresult) result = NULL;
-      gsize length;
-      g_autofree char *payload = NULL;
-      const char *data = g_bytes_get_data (item->body, &length);
-
-      payload = g_strndup (data, length);
-      coffer_db_query_text (query, item->id);
-      coffer_db_query_text (query, item->type);
-      if (item->api_version)
-        coffer_db_query_text (query, item->api_version);
-      else
-        coffer_db_query_null (query);
-      coffer_db_query_boolean (query, item->livemode);
-      coffer_db_query_int64 (query, item->created);
-      coffer_db_query_text (query, payload);
-
-      result = coffer_db_query_exec (query, conn, prepared, error);
-      if (result == NULL)
-        {
-          PQclear (PQexec (conn, "ROLLBACK"));
-          return FALSE;
-        }
-      /* ON CONFLICT DO NOTHING inserts no row for an id already stored. */
-      if (strcmp (PQcmdTuples (result), "0") == 0)
-        g_object_set_data (G_OBJECT (item->task), "coffer-duplicate", GINT_TO_POINTER (1));
+      coffer_db_set_error_from_result (error, conn, NULL, "Could not enter pipeline mode");
+      return FALSE;
     }
 
-  commit = PQexec (conn, "COMMIT");
-  return coffer_db_check_result (conn, commit, "Could not commit the inbox batch", error);
+  sent = PQsendQueryParams (conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
+  for (guint i = 0; sent && i < items->len; i++)
+    {
+      Item *item = g_ptr_array_index (items, i);
+      g_autofree char *created = g_strdup_printf ("%" G_GINT64_FORMAT, item->created);
+      gsize length;
+      const char *data = g_bytes_get_data (item->body, &length);
+      char *payload = g_strndup (data, length);
+      const char *values[6] = { item->id, item->type, item->api_version,
+                                item->livemode ? "t" : "f", created, payload };
+
+      g_ptr_array_add (payloads, payload);
+      sent = PQsendQueryPrepared (conn, "inbox_insert", 6, values, NULL, NULL, 0) == 1;
+    }
+  sent = sent && PQsendQueryParams (conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
+  sent = sent && PQpipelineSync (conn) == 1;
+  if (!sent)
+    {
+      coffer_db_set_error_from_result (error, conn, NULL, "Could not send the inbox batch");
+      PQexitPipelineMode (conn);
+      return FALSE;
+    }
+
+  /* BEGIN, one result per insert, COMMIT, then the sync point. */
+  for (guint i = 0; i < items->len + 3; i++)
+    {
+      g_autoptr (PGresult) result = next_result (conn);
+      ExecStatusType status = result ? PQresultStatus (result) : PGRES_FATAL_ERROR;
+
+      if (result == NULL)
+        {
+          coffer_db_set_error_from_result (&failure, conn, NULL, "The inbox batch was cut short");
+          break;
+        }
+      if (status == PGRES_PIPELINE_SYNC)
+        break;
+      if (status == PGRES_PIPELINE_ABORTED)
+        continue;
+      if (status != PGRES_COMMAND_OK)
+        {
+          if (failure == NULL)
+            coffer_db_set_error_from_result (&failure, conn, result, "Could not store the batch");
+          continue;
+        }
+      /* ON CONFLICT DO NOTHING inserts no row for an id already stored. */
+      if (i >= 1 && i <= items->len && strcmp (PQcmdTuples (result), "0") == 0)
+        {
+          Item *item = g_ptr_array_index (items, i - 1);
+
+          g_object_set_data (G_OBJECT (item->task), "coffer-duplicate", GINT_TO_POINTER (1));
+        }
+    }
+  PQexitPipelineMode (conn);
+
+  if (failure)
+    {
+      /* An error inside the transaction left it aborted: end it. */
+      if (PQstatus (conn) == CONNECTION_OK && PQtransactionStatus (conn) != PQTRANS_IDLE)
+        PQclear (PQexec (conn, "ROLLBACK"));
+      g_propagate_error (error, g_steal_pointer (&failure));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void answer_item (Item   *item,

@@ -240,6 +240,20 @@ test_signed_junk_is_refused_and_nothing_stored (Fixture       *fixture,
   status = post_signed (fixture, live, SECRET, now, &b6);
   assert_refused (status, b6, 400, "livemode_mismatch");
 
+  /* Valid JSON that PostgreSQL's jsonb refuses (a NUL escape): refused
+   * alone, as the database's own verdict, not as an outage. */
+  {
+    g_autofree char *nul = g_strdup_printf ("{\"id\":\"evt_test_nul\",\"object\":\"event\","
+                                            "\"type\":\"customer.created\",\"created\":%"
+                                            G_GINT64_FORMAT ",\"livemode\":false,"
+                                            "\"data\":{\"object\":{\"name\":\"a\\u0000b\"}}}",
+                                            now);
+    g_autofree char *b7 = NULL;
+
+    status = post_signed (fixture, nul, SECRET, now, &b7);
+    assert_refused (status, b7, 400, "invalid_event");
+  }
+
   g_assert_cmpint (inbox_rows (fixture), ==, 0);
 }
 
