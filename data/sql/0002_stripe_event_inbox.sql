@@ -23,9 +23,15 @@ CREATE TABLE stripe_event_inbox (
   CHECK (id ~ '^evt_[A-Za-z0-9_]+$')
 );
 
--- Workers claim due pending events oldest first.
+-- Workers claim pending events oldest first, walking this index; a row whose
+-- retry is not yet due is skipped as they go.
+CREATE INDEX stripe_event_inbox_pending
+  ON stripe_event_inbox (stripe_created, received_at)
+  WHERE status = 'pending';
+
+-- When the next retry is due, for a worker with nothing to do.
 CREATE INDEX stripe_event_inbox_due
-  ON stripe_event_inbox (next_attempt_at, stripe_created)
+  ON stripe_event_inbox (next_attempt_at)
   WHERE status = 'pending';
 
 CREATE INDEX stripe_event_inbox_parked

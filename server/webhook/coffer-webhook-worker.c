@@ -44,18 +44,28 @@ struct _CofferWebhookWorker
 
 G_DEFINE_FINAL_TYPE (CofferWebhookWorker, coffer_webhook_worker, G_TYPE_OBJECT)
 
+/* Walks stripe_event_inbox_pending in order; payloads are read only for the
+ * rows claimed. */
 static const char claim_sql[] =
   "SELECT id, type, payload::text, attempts FROM stripe_event_inbox "
-  "WHERE status = 'pending' AND next_attempt_at <= to_timestamp ($1::double precision / 1e6) "
-  "ORDER BY stripe_created, received_at LIMIT $2 FOR UPDATE SKIP LOCKED";
+  "WHERE id IN (SELECT id FROM stripe_event_inbox "
+  "             WHERE status = 'pending' "
+  "               AND next_attempt_at <= to_timestamp ($1::double precision / 1e6) "
+  "             ORDER BY stripe_created, received_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+  "ORDER BY stripe_created, received_at";
 
+/* The outcome of every event of a batch that applied, in one statement:
+ * $1 ids, $2 statuses, $3 durations (array literals of plain words). */
 static const char done_sql[] =
-  "WITH row AS ("
-  "  UPDATE stripe_event_inbox SET status = $2::stripe_event_status, attempts = attempts + 1,"
-  "    processed_at = to_timestamp ($3::double precision / 1e6), last_error = NULL "
-  "  WHERE id = $1 RETURNING attempts)"
+  "WITH done AS (SELECT * FROM unnest ($1::text[], $2::stripe_event_status[], $3::int[]) "
+  "              AS d (id, status, duration_ms)),"
+  "row AS ("
+  "  UPDATE stripe_event_inbox i SET status = d.status, attempts = i.attempts + 1,"
+  "    processed_at = to_timestamp ($4::double precision / 1e6), last_error = NULL "
+  "  FROM done d WHERE i.id = d.id RETURNING i.id, i.attempts, d.status, d.duration_ms)"
   "INSERT INTO stripe_event_attempts (event_id, attempt, started_at, duration_ms, outcome) "
-  "SELECT $1, attempts, to_timestamp ($3::double precision / 1e6), $4, $2 FROM row";
+  "SELECT id, attempts, to_timestamp ($4::double precision / 1e6), duration_ms, status::text "
+  "FROM row";
 
 static const char failed_sql[] =
   "WITH row AS ("
@@ -123,12 +133,24 @@ claimed_clear (Claimed *claimed)
   g_free (claimed->payload);
 }
 
-/* Applies one claimed event under a savepoint and records the outcome. */
+/* The events of a batch that applied, as array literals for done_sql. Event
+ * ids are evt_ followed by letters, digits and underscores (the inbox
+ * checks), so they need no quoting. */
+typedef struct
+{
+  GString *ids;
+  GString *statuses;
+  GString *durations;
+} Done;
+
+/* Applies one claimed event under a savepoint; a failure is recorded at
+ * once, a success added to @done. */
 static gboolean
 apply_one (CofferWebhookWorker *self,
            PGconn              *conn,
            GHashTable          *prepared,
            Claimed             *claimed,
+           Done                *done,
            GError             **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
@@ -172,15 +194,13 @@ apply_one (CofferWebhookWorker *self,
     {
       const char *status = outcome == COFFER_WEBHOOK_OUTCOME_IGNORED ? "ignored" : "processed";
 
-      exec_ok (conn, "RELEASE SAVEPOINT event");
-      record = coffer_db_query_new_prepared ("worker_done", done_sql);
-      coffer_db_query_text (record, claimed->id);
-      coffer_db_query_text (record, status);
-      coffer_db_query_int64 (record, started);
-      coffer_db_query_int64 (record, duration_ms);
-      recorded = coffer_db_query_exec (record, conn, prepared, error);
-      if (recorded == NULL)
-        return FALSE;
+      /* Recorded with the rest of the batch, in one statement before COMMIT.
+       * The savepoint is not released: the next one stacks on it, and one
+       * round trip per event is saved. */
+      g_string_append_printf (done->ids, "%s%s", done->ids->len ? "," : "", claimed->id);
+      g_string_append_printf (done->statuses, "%s%s", done->statuses->len ? "," : "", status);
+      g_string_append_printf (done->durations, "%s%" G_GINT64_FORMAT,
+                              done->durations->len ? "," : "", duration_ms);
       count (self, claimed->type, outcome == COFFER_WEBHOOK_OUTCOME_IGNORED ? "ignored"
                                   : outcome == COFFER_WEBHOOK_OUTCOME_STALE ? "stale"
                                                                             : "applied");
@@ -248,6 +268,10 @@ run_batch (CofferWebhookWorker *self,
   g_autoptr (CofferDbQuery) claim = coffer_db_query_new_prepared ("worker_claim", claim_sql);
   g_autoptr (PGresult) rows = NULL;
   g_autoptr (PGresult) commit = NULL;
+  g_autoptr (GString) done_ids = g_string_new (NULL);
+  g_autoptr (GString) done_statuses = g_string_new (NULL);
+  g_autoptr (GString) done_durations = g_string_new (NULL);
+  Done done = { done_ids, done_statuses, done_durations };
   int n_rows;
 
   if (!exec_ok (conn, "BEGIN"))
@@ -268,10 +292,27 @@ run_batch (CofferWebhookWorker *self,
         g_strdup (PQgetvalue (rows, i, 0)), g_strdup (PQgetvalue (rows, i, 1)),
         g_strdup (PQgetvalue (rows, i, 2)), (guint) atoi (PQgetvalue (rows, i, 3)),
       };
-      gboolean ok = apply_one (self, conn, prepared, &claimed, error);
+      gboolean ok = apply_one (self, conn, prepared, &claimed, &done, error);
 
       claimed_clear (&claimed);
       if (!ok)
+        return -1;
+    }
+
+  if (done.ids->len > 0)
+    {
+      g_autoptr (CofferDbQuery) record = coffer_db_query_new_prepared ("worker_done", done_sql);
+      g_autoptr (PGresult) recorded = NULL;
+      g_autofree char *ids = g_strdup_printf ("{%s}", done.ids->str);
+      g_autofree char *statuses = g_strdup_printf ("{%s}", done.statuses->str);
+      g_autofree char *durations = g_strdup_printf ("{%s}", done.durations->str);
+
+      coffer_db_query_text (record, ids);
+      coffer_db_query_text (record, statuses);
+      coffer_db_query_text (record, durations);
+      coffer_db_query_int64 (record, coffer_clock_now_usec (self->clock));
+      recorded = coffer_db_query_exec (record, conn, prepared, error);
+      if (recorded == NULL)
         return -1;
     }
 
