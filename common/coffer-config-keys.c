@@ -74,7 +74,7 @@ static const CofferConfigKey keys[] = {
        "Largest Stripe webhook body accepted; larger ones get 413 and are not stored"),
   INT ("webhook", "tolerance", "300", 1, 86400, "seconds",
        "How far a Stripe-Signature timestamp may be from now before the event is refused"),
-  INT ("webhook", "workers", "2", 0, 32, NULL,
+  INT ("webhook", "workers", "4", 0, 32, NULL,
        "Threads applying stored events to the mirror; 0 receives without applying"),
   INT ("webhook", "max_attempts", "8", 1, 1000, NULL,
        "Attempts to apply an event before it is parked for a person"),
