@@ -11,13 +11,12 @@
 
 #include "coffer-inbox.h"
 #include "db/coffer-db-pool.h"
+#include "webhook/coffer-event-envelope.h"
 
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 #define MAX_BATCH 256
-/* Stripe's events nest a dozen levels; json-glib's parser recurses, so depth
- * is checked before parsing rather than trusted to the stack. */
+/* Stripe's events nest a dozen levels; deeper bodies are refused. */
 #define MAX_DEPTH 64
 
 typedef struct
@@ -106,52 +105,17 @@ id_is_plausible (const char *id)
   return length > 0 && length <= 255;
 }
 
-/* Whether brackets nest deeper than @limit, strings skipped. */
-static gboolean
-json_too_deep (const char *data,
-               gsize       length,
-               guint       limit)
-{
-  guint depth = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '{' || c == '[')
-        {
-          if (++depth > limit)
-            return TRUE;
-        }
-      else if ((c == '}' || c == ']') && depth > 0)
-        depth--;
-    }
-  return FALSE;
-}
-
-/* Reads only what the inbox needs: id, type, created, api_version, livemode. */
+/* Reads only what the inbox needs: id, type, created, api_version, livemode,
+ * checking on the way that the whole body is valid JSON. */
 static gboolean
 item_parse (Item             *item,
             CofferInboxMode   mode,
             GError          **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr (GError) parse_error = NULL;
   gsize length;
   const char *data = g_bytes_get_data (item->body, &length);
-  JsonNode *root;
-  JsonObject *event;
-  JsonNode *node;
+  CofferEventEnvelope envelope;
+  g_autofree char *problem = NULL;
 
   if (length == 0 || !g_utf8_validate (data, length, NULL))
     {
@@ -159,67 +123,37 @@ item_parse (Item             *item,
                    "The body is not UTF-8 JSON");
       return FALSE;
     }
-  if (json_too_deep (data, length, MAX_DEPTH))
+  if (!coffer_event_envelope_parse (data, length, MAX_DEPTH, &envelope, &problem))
     {
-      g_set_error (error, COFFER_INBOX_ERROR, COFFER_INBOX_ERROR_NOT_JSON,
-                   "The body nests deeper than %u levels", MAX_DEPTH);
+      g_set_error (error, COFFER_INBOX_ERROR, COFFER_INBOX_ERROR_NOT_JSON, "%s", problem);
       return FALSE;
     }
-  if (!json_parser_load_from_data (parser, data, length, &parse_error))
-    {
-      g_set_error (error, COFFER_INBOX_ERROR, COFFER_INBOX_ERROR_NOT_JSON,
-                   "The body is not valid JSON: %s", parse_error->message);
-      return FALSE;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, COFFER_INBOX_ERROR, COFFER_INBOX_ERROR_NOT_JSON,
-                   "The body is not a JSON object");
-      return FALSE;
-    }
-  event = json_node_get_object (root);
 
 #define REQUIRE(cond, member, what)                                                   \
   if (!(cond))                                                                        \
     {                                                                                 \
       g_set_error (error, COFFER_INBOX_ERROR, COFFER_INBOX_ERROR_NOT_AN_EVENT,        \
                    "The event has no valid “%s”: expected %s", member, what);         \
+      coffer_event_envelope_clear (&envelope);                                        \
       return FALSE;                                                                   \
     }
 
-  node = json_object_get_member (event, "id");
-  REQUIRE (node && JSON_NODE_HOLDS_VALUE (node) &&
-           json_node_get_value_type (node) == G_TYPE_STRING &&
-           id_is_plausible (json_node_get_string (node)),
-           "id", "a string such as evt_1Nx…");
-  item->id = g_strdup (json_node_get_string (node));
-
-  node = json_object_get_member (event, "type");
-  REQUIRE (node && JSON_NODE_HOLDS_VALUE (node) &&
-           json_node_get_value_type (node) == G_TYPE_STRING &&
-           strlen (json_node_get_string (node)) > 0 &&
-           strlen (json_node_get_string (node)) < 128,
+  REQUIRE (envelope.id && id_is_plausible (envelope.id), "id", "a string such as evt_1Nx…");
+  REQUIRE (envelope.type && strlen (envelope.type) > 0 && strlen (envelope.type) < 128 &&
+           g_utf8_validate (envelope.type, -1, NULL),
            "type", "a string such as invoice.paid");
-  item->type = g_strdup (json_node_get_string (node));
-
-  node = json_object_get_member (event, "created");
-  REQUIRE (node && JSON_NODE_HOLDS_VALUE (node) &&
-           json_node_get_value_type (node) == G_TYPE_INT64 && json_node_get_int (node) > 0 &&
-           json_node_get_int (node) < G_GINT64_CONSTANT (253402300799),
+  REQUIRE (envelope.has_created && envelope.created > 0 &&
+           envelope.created < G_GINT64_CONSTANT (253402300799),
            "created", "a Unix time in seconds");
-  item->created = json_node_get_int (node);
-
-  node = json_object_get_member (event, "livemode");
-  REQUIRE (node && JSON_NODE_HOLDS_VALUE (node) &&
-           json_node_get_value_type (node) == G_TYPE_BOOLEAN,
-           "livemode", "true or false");
-  item->livemode = json_node_get_boolean (node);
-
-  node = json_object_get_member (event, "api_version");
-  if (node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    item->api_version = g_strdup (json_node_get_string (node));
+  REQUIRE (envelope.livemode >= 0, "livemode", "true or false");
 #undef REQUIRE
+
+  item->id = g_steal_pointer (&envelope.id);
+  item->type = g_steal_pointer (&envelope.type);
+  item->api_version = g_steal_pointer (&envelope.api_version);
+  item->created = envelope.created;
+  item->livemode = envelope.livemode == 1;
+  coffer_event_envelope_clear (&envelope);
 
   if ((mode == COFFER_INBOX_MODE_LIVE && !item->livemode) ||
       (mode == COFFER_INBOX_MODE_TEST && item->livemode))
