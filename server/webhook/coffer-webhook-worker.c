@@ -151,6 +151,7 @@ apply_one (CofferWebhookWorker *self,
            GHashTable          *prepared,
            Claimed             *claimed,
            Done                *done,
+           gboolean            *out_end_batch,
            GError             **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
@@ -185,6 +186,14 @@ apply_one (CofferWebhookWorker *self,
 
       applied = coffer_webhook_apply (conn, prepared, event, &outcome, &apply_error);
       permanent = !applied && apply_error->domain == COFFER_WEBHOOK_ERROR;
+      /* PostgreSQL broke a deadlock by cancelling this statement, but the
+       * batch's transaction still holds the locks of the events before it,
+       * which the other side waits for. End the batch now so they go; the
+       * rest of it stays pending and is claimed again. */
+      if (!applied && (g_error_matches (apply_error, COFFER_DB_ERROR,
+                                        COFFER_DB_ERROR_SERIALIZATION) ||
+                       g_error_matches (apply_error, COFFER_DB_ERROR, COFFER_DB_ERROR_TIMEOUT)))
+        *out_end_batch = TRUE;
     }
 
   duration_ms = (g_get_monotonic_time () - started_mono) / 1000;
@@ -272,6 +281,7 @@ run_batch (CofferWebhookWorker *self,
   g_autoptr (GString) done_statuses = g_string_new (NULL);
   g_autoptr (GString) done_durations = g_string_new (NULL);
   Done done = { done_ids, done_statuses, done_durations };
+  gboolean end_batch = FALSE;
   int n_rows;
 
   if (!exec_ok (conn, "BEGIN"))
@@ -286,13 +296,13 @@ run_batch (CofferWebhookWorker *self,
     return -1;
 
   n_rows = PQntuples (rows);
-  for (int i = 0; i < n_rows; i++)
+  for (int i = 0; i < n_rows && !end_batch; i++)
     {
       Claimed claimed = {
         g_strdup (PQgetvalue (rows, i, 0)), g_strdup (PQgetvalue (rows, i, 1)),
         g_strdup (PQgetvalue (rows, i, 2)), (guint) atoi (PQgetvalue (rows, i, 3)),
       };
-      gboolean ok = apply_one (self, conn, prepared, &claimed, &done, error);
+      gboolean ok = apply_one (self, conn, prepared, &claimed, &done, &end_batch, error);
 
       claimed_clear (&claimed);
       if (!ok)
