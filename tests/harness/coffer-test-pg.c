@@ -176,8 +176,18 @@ char *
 coffer_test_pg_query_value (const char *conninfo,
                             const char *sql)
 {
+  return coffer_test_pg_query_value_with (conninfo, sql, NULL);
+}
+
+/* The same, with one $1 parameter (or none when @parameter is NULL). */
+char *
+coffer_test_pg_query_value_with (const char *conninfo,
+                                 const char *sql,
+                                 const char *parameter)
+{
   PGconn *conn = coffer_test_pg_connect (conninfo);
-  PGresult *result = PQexec (conn, sql);
+  const char *values[] = { parameter };
+  PGresult *result = PQexecParams (conn, sql, parameter ? 1 : 0, NULL, values, NULL, NULL, 0);
   char *value = NULL;
 
   if (PQresultStatus (result) != PGRES_TUPLES_OK)

@@ -18,6 +18,9 @@ char         *coffer_test_pg_create_database (CofferTestPg *self,
 PGconn       *coffer_test_pg_connect         (const char   *conninfo);
 char         *coffer_test_pg_query_value     (const char   *conninfo,
                                               const char   *sql);
+char         *coffer_test_pg_query_value_with (const char  *conninfo,
+                                               const char  *sql,
+                                               const char  *parameter);
 void          coffer_test_pg_exec            (const char   *conninfo,
                                               const char   *sql);
 

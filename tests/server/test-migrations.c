@@ -67,13 +67,13 @@ test_fresh_database_gets_every_migration (void)
                                                 name, NULL);
       g_autofree char *contents = NULL;
       gsize length;
-      g_autofree char *expected = NULL, *sql = NULL, *recorded = NULL;
+      g_autofree char *expected = NULL, *version = NULL, *recorded = NULL;
 
       g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
       expected = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) contents, length);
-      sql = g_strdup_printf ("SELECT sha256 FROM schema_migrations WHERE version = %d",
-                             atoi (name));
-      recorded = coffer_test_pg_query_value (conninfo, sql);
+      version = g_strdup_printf ("%d", atoi (name));
+      recorded = coffer_test_pg_query_value_with (
+        conninfo, "SELECT sha256 FROM schema_migrations WHERE version = $1", version);
       g_assert_cmpstr (recorded, ==, expected);
     }
 }

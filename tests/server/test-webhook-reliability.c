@@ -110,9 +110,8 @@ static gboolean
 stored (const char *conninfo,
         const char *id)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM stripe_event_inbox "
-                                          "WHERE id = '%s'", id); /* our own test ids */
-  g_autofree char *count = coffer_test_pg_query_value (conninfo, sql);
+  g_autofree char *count = coffer_test_pg_query_value_with (
+    conninfo, "SELECT count(*) FROM stripe_event_inbox WHERE id = $1", id);
 
   return g_strcmp0 (count, "1") == 0;
 }

@@ -60,12 +60,10 @@ static char *
 wait_for_status (Fixture    *fixture,
                  const char *id)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT status FROM stripe_event_inbox WHERE id = '%s'",
-                                          id); /* the test's own ids */
-
   for (guint i = 0; i < 3000; i++)
     {
-      g_autofree char *status = coffer_test_pg_query_value (fixture->conninfo, sql);
+      g_autofree char *status = coffer_test_pg_query_value_with (
+        fixture->conninfo, "SELECT status FROM stripe_event_inbox WHERE id = $1", id);
 
       if (status && strcmp (status, "pending") != 0)
         return g_steal_pointer (&status);
